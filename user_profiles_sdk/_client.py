@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import attrs
 import requests
 from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 
 from . import _http, _retry
@@ -34,6 +35,8 @@ DEFAULT_BETA = "user-profiles-2026-03-24"
 API_VERSION = "2023-06-01"
 
 _log = logging.getLogger("user_profiles_sdk")
+
+_NO_COOKIES = RequestsCookieJar()
 
 _MAYBE_CREATED = (
     "The user profile may have been created: look for it before creating it again."
@@ -326,6 +329,9 @@ class Client:
         # already encoded and the headers final, and the session's cookies,
         # auth and hooks have no part in this API.
         prepared = requests.PreparedRequest()
+        # requests reads the request's cookie jar when it meets a redirect, even
+        # one it will not follow; an empty jar of our own keeps that path sound.
+        prepared._cookies = _NO_COOKIES  # type: ignore[attr-defined]
         prepared.method = method
         prepared.url = (
             f"{self.base_url}{path}?{query}" if query else (self.base_url + path)
