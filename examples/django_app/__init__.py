@@ -1,0 +1,1 @@
+"""A Django project with the same flows as the Flask example; see ``manage.py``."""
