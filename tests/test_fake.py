@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from user_profiles_sdk import TrustGrantStatus, UserProfile
+from user_profiles_sdk import TrustGrantStatus, UserProfile, _validation
 from user_profiles_sdk.testing import EmulatorServer, FakeUserProfiles
 
 HEADERS = {
@@ -428,6 +428,36 @@ def test_list_accepts_limits_at_the_edges(
     page = call(server, "GET", f"{PATH}?limit={limit}").json()
 
     assert len(page["data"]) == limit
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "body", "field"),
+    [
+        ("POST", PATH, {"external_id": "x" * 256}, "external_id"),
+        ("POST", PATH, {"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
+        ("POST", PATH, {"metadata": {"k": "v" * 513}}, "metadata"),
+        ("GET", f"{PATH}?limit=101", None, "limit"),
+        ("GET", f"{PATH}?order=sideways", None, "order"),
+    ],
+)
+def test_limits_hold_with_the_sdk_checks_switched_off(
+    server: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    target: str,
+    body: Any,
+    field: str,
+) -> None:
+    # The fake must model the API on its own: were it to borrow the SDK's
+    # checks, a mistake in them would go unnoticed by every test against it.
+    for name in ("external_id", "metadata", "limit", "order"):
+        monkeypatch.setattr(_validation, name, lambda value, **_: value)
+    monkeypatch.setattr(_validation, "MAX_METADATA_KEYS", 1000)
+
+    response = call(server, method, target, json=body)
+
+    code = "invalid_metadata" if field == "metadata" else None
+    assert_error(response, 400, "invalid_request_error", code=code, names=field)
 
 
 @pytest.mark.parametrize("data", [b"{not json", b"[]", b'"text"', b"", b"null"])

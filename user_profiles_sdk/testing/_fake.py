@@ -37,8 +37,6 @@ from urllib.parse import parse_qsl, unquote
 
 import attrs
 
-from .. import _validation as check
-from .._client import DEFAULT_BASE_URL, DEFAULT_BETA
 from .._converter import structure_profile
 from ..errors import ValidationError
 from ..models import UserProfile
@@ -46,8 +44,18 @@ from ..models import UserProfile
 if TYPE_CHECKING:
     import responses
 
+# The contract's own values, restated here rather than imported from the SDK:
+# the fake is the independent model that the SDK's requests and checks are
+# tested against, so a slip in the SDK must not carry over into it.
+API_BASE_URL = "https://api.anthropic.com"
 ENROLLMENT_LIFETIME = _dt.timedelta(minutes=15)
 DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_EXTERNAL_ID = 255
+MAX_METADATA_KEYS = 16
+MAX_METADATA_KEY = 64
+MAX_METADATA_VALUE = 512
+ORDERS = ("asc", "desc")
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -65,6 +73,7 @@ ERROR_TYPES = {
 _ALPHABET = string.digits + string.ascii_letters
 _ID_LENGTH = 24
 _BETA_PREFIX = "user-profiles-"
+_EXAMPLE_BETA = "user-profiles-2026-03-24"
 _COLLECTION = ["", "v1", "user_profiles"]
 _BODY_FIELDS = frozenset(("external_id", "metadata"))
 _PROFILE_FIELDS = frozenset(
@@ -233,8 +242,10 @@ class _Refusal(Exception):
 
     @classmethod
     def invalid(cls, error: ValidationError) -> _Refusal:
+        # The wire message is spelled here, not by the error's own str(), so
+        # that what the fake answers does not follow changes to the SDK's errors.
         code = "invalid_metadata" if error.field == "metadata" else None
-        return cls(400, str(error), code=code)
+        return cls(400, f"{error.field}: {error.rule}", code=code)
 
     def reply(self, request_id: str) -> Reply:
         body = _error_body(self.status, self.message, request_id, self.code)
@@ -319,7 +330,7 @@ class FakeUserProfiles:
             self._faults.clear()
             self._received.clear()
 
-    def mock(self, base_url: str = DEFAULT_BASE_URL) -> responses.RequestsMock:
+    def mock(self, base_url: str = API_BASE_URL) -> responses.RequestsMock:
         """Return a ``responses`` mock that routes `base_url` to this fake.
 
         Use it as a context manager: inside it, every request that requests
@@ -358,8 +369,8 @@ class FakeUserProfiles:
             ValueError: A field of `extra` is one of the profile's own.
         """
         if external_id is not None:
-            check.external_id(external_id)
-        stored = check.metadata(metadata or {}, on_create=True)
+            _check_external_id(external_id)
+        stored = _check_metadata(metadata or {}, on_create=True)
         clash = sorted(_PROFILE_FIELDS.intersection(extra or {}))
         if clash:
             raise ValueError(f"extra must not set the profile's own field {clash[0]}")
@@ -377,7 +388,7 @@ class FakeUserProfiles:
         Returns:
             Their ids, oldest first.
         """
-        stored = check.metadata(metadata or {}, on_create=True)
+        stored = _check_metadata(metadata or {}, on_create=True)
         with self._lock:
             return [
                 self._insert(f"seed_{index}", stored, {}, {})["id"]
@@ -610,7 +621,7 @@ class FakeUserProfiles:
 
     def _create(self, body: Any) -> Dict[str, Any]:
         external_id, metadata = _fields(body)
-        stored = {} if metadata is None else check.metadata(metadata, on_create=True)
+        stored = {} if metadata is None else _check_metadata(metadata, on_create=True)
         return self._insert(external_id, stored, {}, {})
 
     def _update(self, profile_id: str, body: Any) -> Dict[str, Any]:
@@ -621,15 +632,15 @@ class FakeUserProfiles:
         if external_id is not None:
             updated["external_id"] = external_id
         if patch is not None:
-            changes = check.metadata(patch, on_create=False)
+            changes = _check_metadata(patch, on_create=False)
             updated["metadata"] = _merge(current["metadata"], changes)
         updated["updated_at"] = _timestamp(self._stamp())
         self._store[profile_id] = updated
         return updated
 
     def _list(self, query: Dict[str, str]) -> Dict[str, Any]:
-        limit = _limit(query.get("limit"))
-        order = check.order(query.get("order", "desc"))
+        limit = _check_limit(query.get("limit"))
+        order = _check_order(query.get("order", "desc"))
         after = _decode_cursor(query["page"]) if "page" in query else None
 
         positions = self._positions
@@ -739,7 +750,7 @@ def _authorize(headers: Dict[str, str]) -> None:
         raise _Refusal(
             400,
             "The anthropic-beta header must name a revision of the User Profiles"
-            f" beta, such as {DEFAULT_BETA}.",
+            f" beta, such as {_EXAMPLE_BETA}.",
         )
 
 
@@ -754,7 +765,7 @@ def _fields(body: Any) -> Tuple[Optional[str], Any]:
 
     external_id = body.get("external_id")
     if external_id is not None:
-        check.external_id(external_id)
+        _check_external_id(external_id)
     return external_id, body.get("metadata")
 
 
@@ -765,18 +776,81 @@ def _merge(stored: Dict[str, str], changes: Dict[str, str]) -> Dict[str, str]:
             merged[key] = value
         else:
             merged.pop(key, None)
-    if len(merged) > check.MAX_METADATA_KEYS:
+    if len(merged) > MAX_METADATA_KEYS:
         raise ValidationError(
             "metadata",
             f"would hold {len(merged)} keys after the merge; at most"
-            f" {check.MAX_METADATA_KEYS} are allowed",
+            f" {MAX_METADATA_KEYS} are allowed",
         )
     return merged
 
 
-def _limit(text: Optional[str]) -> int:
+def _check_limit(text: Optional[str]) -> int:
     if text is None:
         return DEFAULT_LIMIT
     if not _INTEGER.match(text):
         raise ValidationError("limit", f"must be an integer, not {text!r}")
-    return check.limit(int(text))
+    size = int(text)
+    if not 1 <= size <= MAX_LIMIT:
+        raise ValidationError("limit", f"must be 1 to {MAX_LIMIT}, not {size}")
+    return size
+
+
+def _check_order(text: str) -> str:
+    if text not in ORDERS:
+        raise ValidationError("order", f"must be 'asc' or 'desc', not {text!r}")
+    return text
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _check_text(value: Any, field: str, most: int, subject: str = "") -> str:
+    if not isinstance(value, str):
+        raise ValidationError(
+            field, f"{subject}must be a string, not {_type_name(value)}"
+        )
+    if len(value) > most:
+        raise ValidationError(
+            field, f"{subject}must be at most {most} characters, not {len(value)}"
+        )
+    return value
+
+
+def _check_external_id(value: Any) -> str:
+    return _check_text(value, "external_id", MAX_EXTERNAL_ID)
+
+
+def _check_metadata(value: Any, *, on_create: bool) -> Dict[str, str]:
+    # On update an empty value asks to remove its key, so only the keys that
+    # carry a value count towards the limit; the merge checks the result.
+    if not isinstance(value, Mapping):
+        raise ValidationError("metadata", f"must be a mapping, not {_type_name(value)}")
+
+    for key, item in value.items():
+        _check_metadata_entry(key, item, on_create)
+    filled = sum(1 for item in value.values() if item)
+    if filled > MAX_METADATA_KEYS:
+        raise ValidationError(
+            "metadata", f"must hold at most {MAX_METADATA_KEYS} keys, not {filled}"
+        )
+    return dict(value)
+
+
+def _check_metadata_entry(key: Any, item: Any, on_create: bool) -> None:
+    if not isinstance(key, str):
+        raise ValidationError(
+            "metadata", f"keys must be strings, not {_type_name(key)}"
+        )
+    if not 0 < len(key) <= MAX_METADATA_KEY:
+        raise ValidationError(
+            "metadata",
+            f"key {key[:MAX_METADATA_KEY]!r} must be 1 to {MAX_METADATA_KEY}"
+            f" characters, not {len(key)}",
+        )
+    _check_text(item, "metadata", MAX_METADATA_VALUE, f"value of {key!r} ")
+    if on_create and not item:
+        raise ValidationError(
+            "metadata", f"value of {key!r} must not be empty on create"
+        )
