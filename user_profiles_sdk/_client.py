@@ -284,14 +284,20 @@ class Client:
         """
         waits = self.timeout if timeout is None else _timeout_pair(timeout)
         retries = self.max_retries if max_retries is None else _retry_count(max_retries)
-        prepared = self._prepare(method, path, query, body)
+        url = f"{self.base_url}{path}?{query}" if query else self.base_url + path
+        prepared = self._prepare(method, url, body)
+        # A session of the caller's goes through Session.send, so that it does
+        # whatever the caller set it up to do.
+        adapter = self._session.get_adapter(url) if self._owns_session else None
 
         attempt = 0
         while True:
             attempt += 1
             started = time.perf_counter()
             try:
-                response = _http.send(self._session, prepared, waits, self._settings)
+                response = _http.send(
+                    self._session, prepared, waits, self._settings, adapter
+                )
             except APIConnectionError as exc:
                 self._log_attempt(method, path, type(exc).__name__, started, None)
                 if attempt <= retries and _retry.should_retry_connection(
@@ -323,7 +329,7 @@ class Client:
             raise error
 
     def _prepare(
-        self, method: str, path: str, query: str, body: Optional[Dict[str, Any]]
+        self, method: str, url: str, body: Optional[Dict[str, Any]]
     ) -> requests.PreparedRequest:
         # Built by hand rather than through Session.prepare_request: the URL is
         # already encoded and the headers final, and the session's cookies,
@@ -333,9 +339,7 @@ class Client:
         # one it will not follow; an empty jar of our own keeps that path sound.
         prepared._cookies = _NO_COOKIES  # type: ignore[attr-defined]
         prepared.method = method
-        prepared.url = (
-            f"{self.base_url}{path}?{query}" if query else (self.base_url + path)
-        )
+        prepared.url = url
         if body is None:
             prepared.headers = CaseInsensitiveDict(self._headers)
             if method != "GET":

@@ -12,6 +12,7 @@ import re
 from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 import requests
+from requests.adapters import BaseAdapter
 from urllib3.exceptions import NewConnectionError
 
 from .errors import (
@@ -32,6 +33,7 @@ def send(
     prepared: requests.PreparedRequest,
     timeout: Tuple[float, float],
     settings: Mapping[str, Any],
+    adapter: Optional[BaseAdapter] = None,
 ) -> requests.Response:
     """Send one prepared request and return the answer, whatever its status.
 
@@ -40,15 +42,25 @@ def send(
         prepared: The request, URL and headers final.
         timeout: Seconds to connect and to wait between bytes of the answer.
         settings: The proxies, verify and cert settings resolved for the client.
+        adapter: The adapter to call instead of `Session.send`, for the
+            client's own session: a request built by hand has no part in that
+            session's cookies, hooks or redirects, whose bookkeeping would only
+            add time to every call.
 
     Raises:
         APITimeoutError: The connect or read timeout ran out.
         APIConnectionError: No answer arrived for another reason.
     """
     try:
-        return session.send(
-            prepared, timeout=timeout, allow_redirects=False, **settings
-        )
+        if adapter is None:
+            return session.send(
+                prepared, timeout=timeout, allow_redirects=False, **settings
+            )
+        response = adapter.send(prepared, timeout=timeout, **settings)
+        # Read the body here, as Session.send does, so that a connection lost
+        # halfway is translated below and the connection returns to the pool.
+        _ = response.content
+        return response
     except requests.ConnectTimeout:
         raise APITimeoutError(
             f"Timed out connecting after {timeout[0]} s.", request_sent=False

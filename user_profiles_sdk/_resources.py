@@ -9,10 +9,10 @@ from . import _validation as check
 from ._converter import (
     CreateBody,
     UpdateBody,
-    converter,
     structure_enrollment_url,
     structure_profile,
     structure_profile_page,
+    unstructure_body,
 )
 from .errors import APIResponseError
 from .models import EnrollmentUrl, ListOrder, Page, UserProfile
@@ -77,7 +77,7 @@ class UserProfiles:
             "POST",
             _PATH,
             structure_profile,
-            body=converter.unstructure(body),
+            body=unstructure_body(body),
             idempotent=False,
             timeout=timeout,
             max_retries=max_retries,
@@ -142,7 +142,7 @@ class UserProfiles:
             "POST",
             path,
             structure_profile,
-            body=converter.unstructure(body),
+            body=unstructure_body(body),
             timeout=timeout,
             max_retries=max_retries,
         )
