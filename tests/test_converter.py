@@ -222,3 +222,26 @@ def test_request_bodies_leave_out_unset_fields():
         "metadata": {"a": ""}
     }
     assert converter.unstructure(CreateBody(external_id="u1")) == {"external_id": "u1"}
+
+
+def test_profile_keeps_created_and_updated_apart():
+    data = wire_profile(
+        created_at="2026-03-15T10:00:00Z", updated_at="2026-04-01T08:30:00+02:00"
+    )
+
+    profile = converter.structure(data, UserProfile)
+
+    assert profile.created_at == dt.datetime(2026, 3, 15, 10, tzinfo=UTC)
+    assert profile.updated_at == dt.datetime(2026, 4, 1, 6, 30, tzinfo=UTC)
+
+
+def test_enrollment_url_and_page_unstructure_to_their_wire_forms():
+    url = {
+        "type": "enrollment_url",
+        "url": "https://x.test/e/abc",
+        "expires_at": "2026-03-15T10:15:00Z",
+    }
+    page = {"data": [wire_profile()], "next_page": "c2"}
+
+    assert converter.unstructure(converter.structure(url, EnrollmentUrl)) == url
+    assert converter.unstructure(converter.structure(page, Page[UserProfile])) == page

@@ -35,7 +35,7 @@ from ._converter import converter, format_timestamp
 from ._resources import UserProfiles
 from ._version import __version__
 from .errors import NotFoundError, UserProfilesError, ValidationError
-from .models import EnrollmentUrl, Page, UserProfile
+from .models import UserProfile
 
 if TYPE_CHECKING:
     from .testing import FakeUserProfiles
@@ -142,21 +142,6 @@ def _emit(out: TextIO, data: Any) -> None:
     out.write("\n")
 
 
-def _page_json(page: Page[UserProfile]) -> Dict[str, Any]:
-    return {
-        "data": [converter.unstructure(profile) for profile in page],
-        "next_page": page.next_page,
-    }
-
-
-def _enrollment_url_json(url: EnrollmentUrl) -> Dict[str, Any]:
-    return {
-        "type": url.kind,
-        "url": url.url,
-        "expires_at": format_timestamp(url.expires_at),
-    }
-
-
 def _create(
     profiles: UserProfiles, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> None:
@@ -189,7 +174,7 @@ def _list(
         _list_all(profiles, args, out, err)
         return
     page = profiles.list(limit=args.limit, page=args.page, order=args.order)
-    _emit(out, _page_json(page))
+    _emit(out, converter.unstructure(page))
 
 
 def _list_all(
@@ -217,7 +202,7 @@ def _list_all(
 def _enrollment_url(
     profiles: UserProfiles, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> None:
-    _emit(out, _enrollment_url_json(profiles.create_enrollment_url(args.id)))
+    _emit(out, converter.unstructure(profiles.create_enrollment_url(args.id)))
 
 
 def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

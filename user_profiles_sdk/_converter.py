@@ -180,6 +180,15 @@ def structure_enrollment_url(data: Any, _: Any = None) -> EnrollmentUrl:
     )
 
 
+def unstructure_enrollment_url(url: EnrollmentUrl) -> Dict[str, Any]:
+    """Return the wire form of an `EnrollmentUrl`, the secret URL included."""
+    return {
+        "type": url.kind,
+        "url": url.url,
+        "expires_at": format_timestamp(url.expires_at),
+    }
+
+
 def structure_profile_page(data: Any, _: Any = None) -> Page[UserProfile]:
     """Build a page of user profiles from the wire form of a list."""
     items = data["data"]
@@ -193,6 +202,14 @@ def structure_profile_page(data: Any, _: Any = None) -> Page[UserProfile]:
         next_page=cursor or None,
         has_more=bool(data.get("has_more", False)),
     )
+
+
+def unstructure_profile_page(page: Page[UserProfile]) -> Dict[str, Any]:
+    """Return the wire form of a page of user profiles."""
+    return {
+        "data": [unstructure_profile(profile) for profile in page.data],
+        "next_page": page.next_page,
+    }
 
 
 @attrs.define
@@ -230,8 +247,12 @@ def _build() -> cattrs.Converter:
     conv.register_structure_hook(UserProfile, structure_profile)
     conv.register_unstructure_hook(UserProfile, unstructure_profile)
     conv.register_structure_hook(EnrollmentUrl, structure_enrollment_url)
+    conv.register_unstructure_hook(EnrollmentUrl, unstructure_enrollment_url)
     conv.register_structure_hook_func(
         lambda cls: cls == Page[UserProfile], structure_profile_page
+    )
+    conv.register_unstructure_hook_func(
+        lambda cls: cls in (Page, Page[UserProfile]), unstructure_profile_page
     )
     conv.register_unstructure_hook(CreateBody, unstructure_body)
     conv.register_unstructure_hook(UpdateBody, unstructure_body)
