@@ -95,6 +95,11 @@ def _header_value(field: str, value: Any) -> str:
         raise ValidationError(field, "must be a non-empty string")
     if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
         raise ValidationError(field, "must not hold whitespace or control characters")
+    # Headers travel as Latin-1, which most of Unicode is not. Refused here,
+    # such a value would otherwise fail only when sent, in an encoding error
+    # that carries the whole value: the key, for the key.
+    if not value.isascii():
+        raise ValidationError(field, "must hold only ASCII characters")
     return value
 
 

@@ -26,12 +26,23 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+def _utf8(value: str, field: str) -> None:
+    # A lone surrogate has no UTF-8 form, so no URL can carry it; left alone,
+    # it would fail in the percent-encoding with a bare UnicodeEncodeError.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            field, "must be valid Unicode text, without lone surrogates"
+        ) from None
+
+
 def user_profile_id(value: Any) -> str:
     """Return the id percent-encoded as one path segment.
 
     Raises:
         ValidationError: The id is not a string, is empty, ``.`` or ``..``, or
-            holds whitespace or control characters.
+            holds whitespace, control characters or lone surrogates.
     """
     if not isinstance(value, str):
         raise ValidationError(
@@ -45,6 +56,7 @@ def user_profile_id(value: Any) -> str:
                 "user_profile_id",
                 f"must not hold whitespace or control characters ({char!r})",
             )
+    _utf8(value, "user_profile_id")
     return quote(value, safe="")
 
 
@@ -189,8 +201,9 @@ def cursor(value: Any) -> str:
     """Check a page cursor.
 
     Raises:
-        ValidationError: Not a non-empty string.
+        ValidationError: Not a non-empty string, or holds lone surrogates.
     """
     if not isinstance(value, str) or not value:
         raise ValidationError("page", f"must be a cursor from next_page, not {value!r}")
+    _utf8(value, "page")
     return value

@@ -23,6 +23,10 @@ class _Handler(BaseHTTPRequestHandler):
     """Carries each request to the fake and its reply back to the socket."""
 
     protocol_version = "HTTP/1.1"
+    # The headers and the body leave in two writes; with Nagle's algorithm on,
+    # the body waits for the client's delayed ACK, about 40 ms per keep-alive
+    # request.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -79,6 +83,10 @@ class _Server(ThreadingHTTPServer):
     """A threading HTTP server that can close its open connections."""
 
     daemon_threads = True
+    # The default backlog of 5 overflows when a pool of threads connects at
+    # once; the kernel then drops the extra handshakes, and each client waits
+    # a second for its retransmission, past a short connect timeout.
+    request_queue_size = 64
 
     def __init__(self, address: Tuple[str, int], fake: FakeUserProfiles) -> None:
         self.fake = fake
