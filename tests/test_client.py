@@ -552,6 +552,7 @@ def test_create_is_not_retried_and_says_the_profile_may_exist(client, sleeps, st
 
     assert len(responses.calls) == 1
     assert "may have been created" in str(caught.value)
+    assert caught.value.may_have_been_created
 
 
 @pytest.mark.parametrize("status", [429, 529])
@@ -584,6 +585,7 @@ def test_create_refused_with_a_client_error_does_not_claim_it_may_exist(client):
         client.user_profiles.create(external_id="u1")
 
     assert "may have been created" not in str(caught.value)
+    assert not caught.value.may_have_been_created
 
 
 @responses.activate
@@ -632,8 +634,43 @@ def test_connection_reset_during_create_is_not_retried(client, sleeps):
         client.user_profiles.create(external_id="u1")
 
     assert caught.value.request_sent
-    assert "may have been created" in str(caught.value)
+    assert caught.value.may_have_been_created
+    assert caught.value.message == (
+        "Connection failed: reset. The user profile may have been created: look for"
+        " it before creating it again."
+    )
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_reset_during_get_never_claims_a_profile_may_exist(sleeps):
+    responses.get(f"{PROFILES}/uprof_1", body=requests.ConnectionError("reset"))
+    client = Client(api_key=KEY, base_url=BASE, max_retries=0)
+
+    with pytest.raises(APIConnectionError) as caught:
+        client.user_profiles.get("uprof_1")
+
+    assert not caught.value.may_have_been_created
+
+
+@responses.activate
+def test_a_success_body_that_breaks_after_create_says_it_may_exist(client):
+    responses.post(PROFILES, body="not json")
+
+    with pytest.raises(user_profiles_sdk.APIResponseError) as caught:
+        client.user_profiles.create()
+
+    assert caught.value.may_have_been_created
+
+
+def test_connection_errors_keep_no_link_to_the_request_and_its_key(sleeps):
+    client = Client(api_key=KEY, base_url="http://127.0.0.1:9", max_retries=0)
+
+    with pytest.raises(APIConnectionError) as caught:
+        client.user_profiles.get("uprof_1")
+
+    assert caught.value.__context__ is None
+    assert caught.value.__cause__ is None
 
 
 @responses.activate

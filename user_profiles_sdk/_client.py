@@ -311,7 +311,7 @@ class Client:
                     self._pause(method, path, attempt, retries, str(exc), None)
                     continue
                 if exc.request_sent and not idempotent:
-                    _add_note(exc, _MAYBE_CREATED)
+                    _mark_maybe_created(exc)
                 raise
 
             status = response.status_code
@@ -330,7 +330,7 @@ class Client:
                 continue
             error = _http.status_error(response, asked)
             if not idempotent and _retry.may_have_processed(status, should):
-                _add_note(error, _MAYBE_CREATED)
+                _mark_maybe_created(error)
             raise error
 
     def _prepare(
@@ -372,7 +372,7 @@ class Client:
                 request_id=_http.request_id(response),
             )
         if not idempotent:
-            _add_note(error, _MAYBE_CREATED)
+            _mark_maybe_created(error)
         raise error
 
     def _log_attempt(
@@ -415,6 +415,10 @@ class Client:
         time.sleep(delay)
 
 
-def _add_note(error: UserProfilesError, note: str) -> None:
-    error.message = f"{error.message} {note}"
+def _mark_maybe_created(error: UserProfilesError) -> None:
+    text = error.message.rstrip()
+    if not text.endswith((".", "!", "?")):
+        text += "."
+    error.message = f"{text} {_MAYBE_CREATED}"
     error.args = (error.message,)
+    error.may_have_been_created = True

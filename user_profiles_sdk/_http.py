@@ -61,27 +61,33 @@ def send(
         # halfway is translated below and the connection returns to the pool.
         _ = response.content
         return response
-    except requests.ConnectTimeout:
-        raise APITimeoutError(
-            f"Timed out connecting after {timeout[0]} s.", request_sent=False
-        ) from None
-    except requests.Timeout:
-        raise APITimeoutError(
-            f"Timed out waiting for the answer after {timeout[1]} s."
-        ) from None
-    except requests.exceptions.SSLError as exc:
-        raise APIConnectionError(
-            f"TLS failed: {_reason(exc)}", request_sent=False
-        ) from None
-    except requests.ConnectionError as exc:
-        reason = _reason(exc)
-        if _never_connected(exc):
-            raise APIConnectionError(
-                f"Could not connect: {reason}", request_sent=False
-            ) from None
-        raise APIConnectionError(f"Connection failed: {reason}") from None
     except requests.RequestException as exc:
-        raise APIConnectionError(f"Request failed: {_reason(exc)}") from None
+        error = _translate(exc, timeout)
+    # Raised outside the handler, so that the error holds no link to the
+    # exception of requests, whose request carries the key in its headers.
+    raise error
+
+
+def _translate(
+    exc: requests.RequestException, timeout: Tuple[float, float]
+) -> APIConnectionError:
+    if isinstance(exc, requests.ConnectTimeout):
+        return APITimeoutError(
+            f"Timed out connecting after {timeout[0]} s.", request_sent=False
+        )
+    if isinstance(exc, requests.Timeout):
+        return APITimeoutError(
+            f"Timed out waiting for the answer after {timeout[1]} s."
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return APIConnectionError(f"TLS failed: {_reason(exc)}.", request_sent=False)
+    if isinstance(exc, requests.ConnectionError):
+        if _never_connected(exc):
+            return APIConnectionError(
+                f"Could not connect: {_reason(exc)}.", request_sent=False
+            )
+        return APIConnectionError(f"Connection failed: {_reason(exc)}.")
+    return APIConnectionError(f"Request failed: {_reason(exc)}.")
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

@@ -51,7 +51,13 @@ class UserProfilesError(Exception):
 
     Attributes:
         message: The sentence that says what went wrong.
+        may_have_been_created: True when a create failed in a way that leaves
+            open whether the API made the profile (a lost connection, a read
+            timeout, a server error); look for the profile before creating it
+            again. False everywhere else.
     """
+
+    may_have_been_created = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
