@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import django
@@ -264,23 +265,6 @@ def test_django_signup_takes_the_csrf_token_that_its_get_gives(
 # The sync script
 
 
-class FaultOnCreate(FakeUserProfiles):
-    """A fake that queues a fault just as the nth create (from 1) arrives."""
-
-    def __init__(self, faults):
-        super().__init__()
-        self.faults = faults
-        self.creates = 0
-
-    def handle(self, method, target, headers, body=b"", *, wait=None):
-        if method == "POST" and target == CREATE_PATH:
-            self.creates += 1
-            inject = self.faults.get(self.creates)
-            if inject is not None:
-                inject(self)
-        return super().handle(method, target, headers, body, wait=wait)
-
-
 @pytest.fixture
 def server():
     with EmulatorServer(FakeUserProfiles()) as running:
@@ -309,6 +293,16 @@ def run_sync(server, *args):
 
 def posts(requests):
     return [request for request in requests if request.method == "POST"]
+
+
+def creates(fake):
+    return [r for r in posts(fake.requests) if r.path == CREATE_PATH]
+
+
+def let_a_create_through(fake):
+    # A stall of no time answers the create at once; queued before a fault aimed
+    # at creates, it moves that fault on to the create after.
+    fake.stall_next(0, endpoint="create")
 
 
 def by_external_id(fake):
@@ -351,12 +345,11 @@ def test_sync_rerun_after_failed_creates_makes_every_user_exactly_once(tmp_path)
     # The second create is made but its answer is lost; the fourth fails with
     # a 500 before it is made. Neither is retried, and both leave the script
     # unsure whether the profile exists.
-    fake = FaultOnCreate(
-        {
-            2: lambda fake: fake.drop_next(processed=True),
-            4: lambda fake: fake.fail_next(500),
-        }
-    )
+    fake = FakeUserProfiles()
+    let_a_create_through(fake)
+    fake.drop_next(processed=True, endpoint="create")
+    let_a_create_through(fake)
+    fake.fail_next(500, endpoint="create")
     names = [f"user_{number}" for number in range(1, 6)]
     users = write_csv(tmp_path, "external_id\n" + "\n".join(names) + "\n")
 
@@ -391,25 +384,27 @@ INTERRUPTIBLE = (
 def test_sync_interrupted_mid_create_then_rerun_makes_every_user_once(tmp_path):
     names = [f"user_{number}" for number in range(1, 5)]
     users = write_csv(tmp_path, "external_id\n" + "\n".join(names) + "\n")
-    running = {}
+    fake = FakeUserProfiles()
+    # The second create is made and its answer held back, so that the interrupt
+    # reaches the script while it waits.
+    let_a_create_through(fake)
+    fake.stall_next(30, processed=True, endpoint="create")
 
-    def interrupt(fake):
-        # The create is made and its answer held back, so that the interrupt
-        # reaches the script while it waits.
-        fake.stall_next(30, processed=True)
-        running["sync"].send_signal(signal.SIGINT)
-
-    fake = FaultOnCreate({2: interrupt})
     with EmulatorServer(fake) as server:
         command, env = sync_command(server, users)
         command[1:1] = ["-c", INTERRUPTIBLE]
-        running["sync"] = subprocess.Popen(
+        sync = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        out, err = running["sync"].communicate(timeout=60)
+        for _ in range(3000):
+            if len(creates(fake)) == 2 or sync.poll() is not None:
+                break
+            time.sleep(0.01)
+        sync.send_signal(signal.SIGINT)
+        out, err = sync.communicate(timeout=60)
         second = run_sync(server, users)
 
-    assert running["sync"].returncode == 130, err
+    assert sync.returncode == 130, err
     assert "interrupted: created 1," in out
     assert "Run this command again to finish" in err
     assert second.returncode == 0, second.stderr

@@ -914,6 +914,164 @@ def test_faults_apply_in_the_order_queued(
     assert call(server, "GET").status_code == 200
 
 
+# Faults aimed at one endpoint
+
+
+ENDPOINT_REQUESTS = {
+    "create": ("POST", ""),
+    "list": ("GET", ""),
+    "get": ("GET", "/{}"),
+    "update": ("POST", "/{}"),
+    "enrollment_url": ("POST", "/{}/enrollment_url"),
+}
+
+
+def send(server: EmulatorServer, endpoint: str, profile_id: str) -> int:
+    """Send one request to a named endpoint and return its status."""
+    method, suffix = ENDPOINT_REQUESTS[endpoint]
+    body = {} if endpoint in ("create", "update") else None
+    return call(server, method, PATH + suffix.format(profile_id), json=body).status_code
+
+
+@pytest.mark.parametrize("aimed", list(ENDPOINT_REQUESTS))
+def test_aimed_fault_waits_while_other_requests_are_answered(
+    server: EmulatorServer, fake: FakeUserProfiles, aimed: str
+) -> None:
+    profile_id = fake.add_profile().id
+    fake.fail_next(503, endpoint=aimed)
+
+    others = [
+        send(server, other, profile_id) for other in ENDPOINT_REQUESTS if other != aimed
+    ]
+    stray = call(server, "GET", "/v1/other")
+    met = send(server, aimed, profile_id)
+
+    assert others == [200] * (len(ENDPOINT_REQUESTS) - 1)
+    assert_error(stray, 404, "not_found_error")
+    assert met == 503
+
+
+def test_aimed_fault_is_taken_by_the_first_request_to_its_endpoint(
+    server: EmulatorServer, fake: FakeUserProfiles
+) -> None:
+    profile_id = fake.add_profile().id
+    fake.fail_next(429, endpoint="list")
+
+    statuses = [
+        send(server, endpoint, profile_id) for endpoint in ("get", "list", "list")
+    ]
+
+    assert statuses == [200, 429, 200]
+
+
+def test_aimed_times_counts_only_requests_to_the_endpoint(
+    server: EmulatorServer, fake: FakeUserProfiles
+) -> None:
+    fake.fail_next(500, times=2, endpoint="create")
+
+    statuses = [
+        call(server, method, json={} if method == "POST" else None).status_code
+        for method in ("GET", "POST", "GET", "GET", "POST", "POST")
+    ]
+
+    assert statuses == [200, 500, 200, 200, 500, 200]
+    assert len(fake.profiles) == 1
+
+
+def test_aimed_and_unaimed_faults_are_taken_oldest_first(
+    server: EmulatorServer, fake: FakeUserProfiles
+) -> None:
+    fake.fail_next(502)
+    fake.fail_next(500, endpoint="create")
+    fake.fail_next(503)
+
+    statuses = [
+        call(server, "POST", json={}).status_code,
+        call(server, "GET").status_code,
+        call(server, "POST", json={}).status_code,
+        call(server, "GET").status_code,
+        call(server, "POST", json={}).status_code,
+    ]
+
+    assert statuses == [502, 503, 500, 200, 200]
+
+
+CONTROLS = {
+    "fail_next": lambda fake, endpoint: fake.fail_next(409, endpoint=endpoint),
+    "respond_next": lambda fake, endpoint: fake.respond_next(
+        409, "held back", endpoint=endpoint
+    ),
+    "drop_next": lambda fake, endpoint: fake.drop_next(endpoint=endpoint),
+    "stall_next": lambda fake, endpoint: fake.stall_next(5, endpoint=endpoint),
+    "truncate_next": lambda fake, endpoint: fake.truncate_next(endpoint=endpoint),
+}
+
+
+@pytest.mark.parametrize(
+    ("control", "meets"),
+    [
+        ("fail_next", 409),
+        ("respond_next", 409),
+        ("drop_next", "ConnectionError"),
+        ("stall_next", "ReadTimeout"),
+        ("truncate_next", "ChunkedEncodingError"),
+    ],
+)
+def test_every_fault_control_can_be_aimed(
+    server: EmulatorServer, fake: FakeUserProfiles, control: str, meets: Any
+) -> None:
+    profile_id = fake.add_profile().id
+    CONTROLS[control](fake, "get")
+
+    listed = call(server, "GET", timeout=2)
+    try:
+        met = call(server, "GET", f"{PATH}/{profile_id}", timeout=0.5).status_code
+    except requests.RequestException as exc:
+        met = type(exc).__name__
+
+    assert listed.status_code == 200
+    assert met == meets
+
+
+@pytest.mark.parametrize("control", list(CONTROLS))
+@pytest.mark.parametrize("endpoint", ["delete", "create_enrollment_url", "", "LIST"])
+def test_aiming_at_an_unknown_endpoint_names_the_endpoints(
+    server: EmulatorServer, fake: FakeUserProfiles, control: str, endpoint: str
+) -> None:
+    expected = f"one of create, list, get, update, enrollment_url, not '{endpoint}'"
+
+    with pytest.raises(ValueError, match=expected):
+        CONTROLS[control](fake, endpoint)
+
+    assert call(server, "POST", json={}).status_code == 200
+
+
+def test_concurrent_requests_take_each_aimed_fault_once(
+    server: EmulatorServer, fake: FakeUserProfiles
+) -> None:
+    profile_id = create(server)["id"]
+    fake.fail_next(503, times=20, endpoint="list")
+    statuses: Dict[str, List[int]] = {"list": [], "get": []}
+    lock = threading.Lock()
+
+    def work(endpoint: str, path: str) -> None:
+        with requests.Session() as session:
+            for _ in range(10):
+                response = session.get(server.url + path, headers=HEADERS, timeout=5)
+                with lock:
+                    statuses[endpoint].append(response.status_code)
+
+    targets = [("list", PATH)] * 4 + [("get", f"{PATH}/{profile_id}")] * 4
+    threads = [threading.Thread(target=work, args=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(statuses["list"]) == [200] * 20 + [503] * 20
+    assert statuses["get"] == [200] * 40
+
+
 def test_concurrent_creates_get_unique_ids_and_increasing_times(
     server: EmulatorServer,
 ) -> None:

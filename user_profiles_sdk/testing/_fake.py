@@ -56,6 +56,7 @@ MAX_METADATA_KEYS = 16
 MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
 ORDERS = ("asc", "desc")
+ENDPOINTS = ("create", "list", "get", "update", "enrollment_url")
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -260,6 +261,21 @@ class _Fault:
     status: int = 0
     headers: Dict[str, str] = attrs.field(factory=dict)
     body: FaultBody = None
+    endpoint: Optional[str] = None
+
+    def fits(self, endpoint: Optional[str]) -> bool:
+        return self.endpoint is None or self.endpoint == endpoint
+
+
+def _answer_fault(
+    status: int,
+    headers: Optional[Mapping[str, str]],
+    body: FaultBody,
+    endpoint: Optional[str],
+) -> _Fault:
+    return _Fault(
+        "answer", status=status, headers=_lower(headers), body=body, endpoint=endpoint
+    )
 
 
 class _ProfileView(Mapping[str, UserProfile]):
@@ -289,8 +305,11 @@ class FakeUserProfiles:
     It keeps the whole contract: ids, request ids, limits, errors, the merge of
     metadata on update, cursors and enrollment URLs. Serve it with `mock` (through
     ``responses``) or `EmulatorServer` (over loopback HTTP), then assert on
-    `profiles` and `requests`. The ``*_next`` controls queue faults: each request
-    takes the oldest one queued, whatever its endpoint.
+    `profiles` and `requests`. The ``*_next`` controls queue faults, by default
+    for whichever request comes next. Given ``endpoint=`` (one of ``create``,
+    ``list``, ``get``, ``update``, ``enrollment_url``), a fault waits for a
+    request to that endpoint, and other requests pass it by. Each request takes
+    the oldest fault queued for it, aimed or not.
 
     Args:
         now: The clock, returning timezone-aware datetimes; replace `now` at any
@@ -423,6 +442,8 @@ class FakeUserProfiles:
         headers: Optional[Mapping[str, str]] = None,
         body: FaultBody = None,
         times: int = 1,
+        *,
+        endpoint: Optional[str] = None,
     ) -> None:
         """Answer the next requests with an error status, without processing them.
 
@@ -433,22 +454,25 @@ class FakeUserProfiles:
             body: None for the API's JSON error body with the error type of
                 the status; a mapping to send as JSON; text or bytes to send
                 as they are (HTML, plain text, or empty).
-            times: How many requests in a row get this answer.
+            times: How many requests get this answer, counting only those of
+                `endpoint` when it is given.
+            endpoint: The endpoint whose requests meet the fault; None for any.
 
         Raises:
-            ValueError: The status is not an error status, or `times` is below 1.
+            ValueError: The status is not an error status, `times` is below 1,
+                or `endpoint` is not an endpoint's name.
         """
         if not 400 <= status <= 599:
             raise ValueError(f"fail_next needs a 4xx or 5xx status, not {status}")
-        self._enqueue(
-            _Fault("answer", status=status, headers=_lower(headers), body=body), times
-        )
+        self._enqueue(_answer_fault(status, headers, body, endpoint), times)
 
     def respond_next(
         self,
         status: int,
         body: Union[str, bytes, Mapping[str, Any]],
         headers: Optional[Mapping[str, str]] = None,
+        *,
+        endpoint: Optional[str] = None,
     ) -> None:
         """Answer the next request with any status and body, without processing it.
 
@@ -456,22 +480,34 @@ class FakeUserProfiles:
             status: Any status, such as 200 for a body that is not a profile.
             body: A mapping to send as JSON, or text or bytes to send as is.
             headers: Headers to send as given, besides ``request-id``.
-        """
-        self._enqueue(
-            _Fault("answer", status=status, headers=_lower(headers), body=body), 1
-        )
+            endpoint: The endpoint whose request meets the fault; None for any.
 
-    def drop_next(self, processed: bool = False, times: int = 1) -> None:
+        Raises:
+            ValueError: `endpoint` is not an endpoint's name.
+        """
+        self._enqueue(_answer_fault(status, headers, body, endpoint), 1)
+
+    def drop_next(
+        self, processed: bool = False, times: int = 1, *, endpoint: Optional[str] = None
+    ) -> None:
         """Close the connection of the next requests without answering.
 
         Args:
             processed: Whether each request takes effect first (a create makes
                 its profile); otherwise it is refused before its body is read.
-            times: How many requests in a row are dropped.
-        """
-        self._enqueue(_Fault("drop", processed=processed), times)
+            times: How many requests are dropped, counting only those of
+                `endpoint` when it is given.
+            endpoint: The endpoint whose requests meet the fault; None for any.
 
-    def stall_next(self, seconds: float, processed: bool = False) -> None:
+        Raises:
+            ValueError: `times` is below 1, or `endpoint` is not an endpoint's
+                name.
+        """
+        self._enqueue(_Fault("drop", processed=processed, endpoint=endpoint), times)
+
+    def stall_next(
+        self, seconds: float, processed: bool = False, *, endpoint: Optional[str] = None
+    ) -> None:
         """Hold the answer to the next request for `seconds`.
 
         Args:
@@ -479,12 +515,24 @@ class FakeUserProfiles:
             processed: Whether the request takes effect before the wait, so
                 that it stands even when the client gives up. Otherwise it takes
                 effect after the wait, and only if the client still waits.
-        """
-        self._enqueue(_Fault("stall", processed=processed, seconds=seconds), 1)
+            endpoint: The endpoint whose request meets the fault; None for any.
 
-    def truncate_next(self) -> None:
-        """Process the next request, then cut its answer's body short."""
-        self._enqueue(_Fault("truncate", processed=True), 1)
+        Raises:
+            ValueError: `endpoint` is not an endpoint's name.
+        """
+        fault = _Fault("stall", processed=processed, seconds=seconds, endpoint=endpoint)
+        self._enqueue(fault, 1)
+
+    def truncate_next(self, *, endpoint: Optional[str] = None) -> None:
+        """Process the next request, then cut its answer's body short.
+
+        Args:
+            endpoint: The endpoint whose request meets the fault; None for any.
+
+        Raises:
+            ValueError: `endpoint` is not an endpoint's name.
+        """
+        self._enqueue(_Fault("truncate", processed=True, endpoint=endpoint), 1)
 
     def handle(
         self,
@@ -495,7 +543,7 @@ class FakeUserProfiles:
         *,
         wait: Optional[Waiter] = None,
     ) -> Reply:
-        """Answer one request as the API would, applying the oldest queued fault.
+        """Answer one request as the API would, applying the oldest fault for it.
 
         Args:
             method: The HTTP method, such as ``POST``.
@@ -510,8 +558,9 @@ class FakeUserProfiles:
             The reply; with `Reply.drop` set, close the connection instead.
         """
         headers = _lower(headers)
+        endpoint = _endpoints_at(target.partition("?")[0]).get(method)
         with self._lock:
-            fault = self._faults.popleft() if self._faults else None
+            fault = self._take_fault(endpoint)
             request_id = self._new_id("req_")
         if fault is not None and fault.kind == "drop" and not fault.processed:
             self._record(method, target, headers, None)
@@ -530,8 +579,21 @@ class FakeUserProfiles:
     def _enqueue(self, fault: _Fault, times: int) -> None:
         if times < 1:
             raise ValueError(f"times must be 1 or more, not {times}")
+        if fault.endpoint is not None and fault.endpoint not in ENDPOINTS:
+            raise ValueError(
+                f"endpoint must be one of {', '.join(ENDPOINTS)},"
+                f" not {fault.endpoint!r}"
+            )
         with self._lock:
             self._faults.extend([fault] * times)
+
+    def _take_fault(self, endpoint: Optional[str]) -> Optional[_Fault]:
+        # Called with the lock held, so that two requests never take one fault.
+        for index, fault in enumerate(self._faults):
+            if fault.fits(endpoint):
+                del self._faults[index]
+                return fault
+        return None
 
     def _record(
         self,
@@ -577,41 +639,33 @@ class FakeUserProfiles:
         _authorize(headers)
 
         path, _, query_text = target.partition("?")
-        query = dict(parse_qsl(query_text, keep_blank_values=True))
-        routes = self._routes(path, query, body)
-        action = routes.get(method)
-        if action is None:
-            allowed = ", ".join(routes)
+        endpoints = _endpoints_at(path)
+        if not endpoints:
+            raise _Refusal(404, f"There is no endpoint at {path}.")
+        endpoint = endpoints.get(method)
+        if endpoint is None:
+            allowed = ", ".join(endpoints)
             raise _Refusal(
                 405,
                 f"{method} is not allowed on {path}; use {allowed}.",
                 headers={"allow": allowed},
             )
-        return action()
+        return self._perform(endpoint, path, query_text, body)
 
-    def _routes(
-        self, path: str, query: Dict[str, str], body: Any
-    ) -> Dict[str, Callable[[], Dict[str, Any]]]:
-        missing = _Refusal(404, f"There is no endpoint at {path}.")
+    def _perform(
+        self, endpoint: str, path: str, query_text: str, body: Any
+    ) -> Dict[str, Any]:
         segments = path.split("/")
-        if segments[:3] != _COLLECTION:
-            raise missing
-
-        rest = segments[3:]
-        if not rest:
-            return {
-                "GET": lambda: self._list(query),
-                "POST": lambda: self._create(body),
-            }
-        profile_id = unquote(rest[0])
-        if len(rest) == 1 and profile_id:
-            return {
-                "GET": lambda: self._lookup(profile_id),
-                "POST": lambda: self._update(profile_id, body),
-            }
-        if rest[1:] == ["enrollment_url"] and profile_id:
-            return {"POST": lambda: self._enroll(profile_id)}
-        raise missing
+        profile_id = unquote(segments[3]) if len(segments) > 3 else ""
+        if endpoint == "create":
+            return self._create(body)
+        if endpoint == "list":
+            return self._list(dict(parse_qsl(query_text, keep_blank_values=True)))
+        if endpoint == "get":
+            return self._lookup(profile_id)
+        if endpoint == "update":
+            return self._update(profile_id, body)
+        return self._enroll(profile_id)
 
     def _lookup(self, profile_id: str) -> Dict[str, Any]:
         wire = self._store.get(profile_id)
@@ -705,6 +759,24 @@ class FakeUserProfiles:
 
     def _new_id(self, prefix: str) -> str:
         return prefix + "".join(self._random.choices(_ALPHABET, k=_ID_LENGTH))
+
+
+def _endpoints_at(path: str) -> Dict[str, str]:
+    """Name the endpoint each method reaches at `path`; empty when none is there."""
+    segments = path.split("/")
+    if segments[:3] != _COLLECTION:
+        return {}
+
+    rest = segments[3:]
+    if not rest:
+        return {"GET": "list", "POST": "create"}
+    if not rest[0]:
+        return {}
+    if len(rest) == 1:
+        return {"GET": "get", "POST": "update"}
+    if rest[1:] == ["enrollment_url"]:
+        return {"POST": "enrollment_url"}
+    return {}
 
 
 def _lower(headers: Optional[Mapping[str, str]]) -> Dict[str, str]:
