@@ -19,58 +19,58 @@ CALLS = 25
 COLLECTION = "/v1/user_profiles"
 
 
-# The endpoints in the order of the steps of mixed_calls, and the faults each
-# may meet: creates only those that prove the request was not processed.
-STEPS = ("create", "get", "update", "list", "enrollment_url")
-FAULT_KINDS = {
-    "create": ("429", "529"),
-    "get": ("429", "503", "drop"),
-    "list": ("429", "503", "drop"),
-    "update": ("429", "503"),
-    "enrollment_url": ("429", "503"),
-}
-GROUPS = {
-    "create": "creates",
-    "get": "reads",
-    "list": "reads",
-    "update": "updates and enrollment URLs",
-    "enrollment_url": "updates and enrollment URLs",
-}
-# Every third call of the load is preceded by a fault.
-FAULTS = THREADS * CALLS // 3
+class AimedFaults(FakeUserProfiles):
+    """The fake, failing every third fresh request in a way its call recovers from.
 
-
-class FaultPlan:
-    """Queues a fault aimed at the endpoint of every third call of the load.
-
-    Calls are numbered across threads, so the faults queued do not depend on
-    timing. Each is taken by a request to its endpoint, not always the call it
-    was queued for: threads queue and call at once. Every fault is taken all
-    the same, since each is followed by a request to its endpoint.
-
-    Attributes:
-        injected: How many faults of each kind were queued, by endpoint group.
+    Creates only meet 429 and 529, which prove the request was not processed;
+    reads also meet 503 and dropped connections, and updates and enrollment
+    URLs 503. A request identical to one just failed is the retry of that
+    call and always passes, so no call meets more than one fault; the load
+    below keeps every thread's requests distinct from the other threads'.
     """
 
-    def __init__(self, fake: FakeUserProfiles) -> None:
-        self.fake = fake
+    def __init__(self) -> None:
+        super().__init__()
         self.injected: Counter[str] = Counter()
-        self._lock = threading.Lock()
+        self._aim = threading.Lock()
+        self._arrivals = 0
+        self._failed: set = set()
 
-    def __call__(self, index: int, step: int, endpoint: str) -> None:
-        number = index * CALLS + step
-        if number % 3 != 2:
-            return
+    def handle(self, method, target, headers, body=b"", *, wait=None):
+        content = body() if callable(body) else body
+        signature = (method, target, content)
 
-        kinds = FAULT_KINDS[endpoint]
-        kind = kinds[number // 3 % len(kinds)]
+        # The fault queue serves whichever request comes next, so choosing a
+        # fault and taking it must not interleave with another request.
+        with self._aim:
+            self._arrivals += 1
+            if signature in self._failed:
+                self._failed.discard(signature)
+            elif self._arrivals % 3 == 0:
+                self._failed.add(signature)
+                self._inject(method, target)
+            return super().handle(method, target, headers, content, wait=wait)
+
+    def _inject(self, method, target):
+        if method == "POST" and target == COLLECTION:
+            kinds = ("429", "529")
+        elif method == "GET":
+            kinds = ("429", "503", "drop")
+        else:
+            kinds = ("429", "503")
+        kind = kinds[self._arrivals // 3 % len(kinds)]
         if kind == "drop":
-            self.fake.drop_next(endpoint=endpoint)
+            self.drop_next()
         else:
             headers = {} if kind == "503" else {"retry-after": "0"}
-            self.fake.fail_next(int(kind), headers=headers, endpoint=endpoint)
-        with self._lock:
-            self.injected[f"{kind} on {GROUPS[endpoint]}"] += 1
+            self.fail_next(int(kind), headers=headers)
+        if method == "GET":
+            endpoint = "reads"
+        elif target == COLLECTION:
+            endpoint = "creates"
+        else:
+            endpoint = "updates and enrollment URLs"
+        self.injected[f"{kind} on {endpoint}"] += 1
 
 
 def run_threads(count, work):
@@ -94,32 +94,25 @@ def run_threads(count, work):
     return errors
 
 
-def mixed_calls(client, index, before):
+def mixed_calls(client, index):
     """Make CALLS calls of every endpoint, distinct from any other thread's.
-
-    Args:
-        client: The client that every thread shares.
-        index: The thread's number.
-        before: Called with the index, the step and its endpoint before each call.
 
     Returns:
         The external ids created and the metadata set on the thread's profile.
     """
     profiles = client.user_profiles
-    before(index, 0, "create")
     own = profiles.create(external_id=f"t{index}-c0")
     created, updates = [own.external_id], {}
     for step in range(1, CALLS):
-        endpoint = STEPS[step % 5]
-        before(index, step, endpoint)
-        if endpoint == "create":
+        kind = step % 5
+        if kind == 0:
             created.append(profiles.create(external_id=f"t{index}-c{step}").external_id)
-        elif endpoint == "get":
+        elif kind == 1:
             assert profiles.get(own.id).id == own.id
-        elif endpoint == "update":
+        elif kind == 2:
             updates[f"u{step}"] = str(step)
             profiles.update(own.id, metadata={f"u{step}": str(step)})
-        elif endpoint == "list":
+        elif kind == 3:
             assert len(profiles.list(limit=index + 1)) <= index + 1
         else:
             assert profiles.create_enrollment_url(own.id).url.startswith("https://")
@@ -142,17 +135,12 @@ def pool_warnings(caplog):
 def test_sixteen_threads_share_one_client_through_faults_without_loss(
     no_waits, caplog, record_property
 ):
-    fake = FakeUserProfiles()
-    plan = FaultPlan(fake)
+    fake = AimedFaults()
     results = {}
 
-    # Faults queued by threads at once can pile up on one endpoint, and a call
-    # may meet several in a row: with a retry for every fault of the plan, no
-    # call runs out, and each fault still costs exactly one more request.
-    options = {"pool_size": 16, "max_retries": FAULTS}
-    with EmulatorServer(fake) as server, make_client(server, **options) as client:
+    with EmulatorServer(fake) as server, make_client(server, pool_size=16) as client:
         errors = run_threads(
-            THREADS, lambda i: results.__setitem__(i, mixed_calls(client, i, plan))
+            THREADS, lambda i: results.__setitem__(i, mixed_calls(client, i))
         )
 
     stored = Counter(p.external_id for p in fake.profiles.values())
@@ -175,9 +163,9 @@ def test_sixteen_threads_share_one_client_through_faults_without_loss(
             "threads that finished every call": len(results),
             "errors raised to the threads": len(errors),
             "faults injected": "; ".join(
-                f"{kind}: {n}" for kind, n in sorted(plan.injected.items())
+                f"{kind}: {n}" for kind, n in sorted(fake.injected.items())
             ),
-            "faults injected in all": sum(plan.injected.values()),
+            "faults injected in all": sum(fake.injected.values()),
             "requests seen by the server": len(fake.requests),
             "creates checked by external id": len(made),
             "creates lost": lost,
@@ -192,8 +180,8 @@ def test_sixteen_threads_share_one_client_through_faults_without_loss(
     assert errors == []
     assert len(made) == THREADS * 5
     assert (lost, doubled, wrong_metadata) == (0, 0, 0)
-    assert len(fake.requests) == THREADS * CALLS + sum(plan.injected.values())
-    assert sum(plan.injected.values()) >= THREADS * CALLS // 4
+    assert len(fake.requests) == THREADS * CALLS + sum(fake.injected.values())
+    assert sum(fake.injected.values()) >= THREADS * CALLS // 4
     assert pool_warnings(caplog) == []
 
 
