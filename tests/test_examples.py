@@ -299,12 +299,6 @@ def creates(fake):
     return [r for r in posts(fake.requests) if r.path == CREATE_PATH]
 
 
-def let_a_create_through(fake):
-    # A stall of no time answers the create at once; queued before a fault aimed
-    # at creates, it moves that fault on to the create after.
-    fake.stall_next(0, endpoint="create")
-
-
 def by_external_id(fake):
     return {profile.external_id: profile for profile in fake.profiles.values()}
 
@@ -346,10 +340,8 @@ def test_sync_rerun_after_failed_creates_makes_every_user_exactly_once(tmp_path)
     # a 500 before it is made. Neither is retried, and both leave the script
     # unsure whether the profile exists.
     fake = FakeUserProfiles()
-    let_a_create_through(fake)
-    fake.drop_next(processed=True, endpoint="create")
-    let_a_create_through(fake)
-    fake.fail_next(500, endpoint="create")
+    fake.drop_next(processed=True, endpoint="create", skip=1)
+    fake.fail_next(500, endpoint="create", skip=1)
     names = [f"user_{number}" for number in range(1, 6)]
     users = write_csv(tmp_path, "external_id\n" + "\n".join(names) + "\n")
 
@@ -387,8 +379,7 @@ def test_sync_interrupted_mid_create_then_rerun_makes_every_user_once(tmp_path):
     fake = FakeUserProfiles()
     # The second create is made and its answer held back, so that the interrupt
     # reaches the script while it waits.
-    let_a_create_through(fake)
-    fake.stall_next(30, processed=True, endpoint="create")
+    fake.stall_next(30, processed=True, endpoint="create", skip=1)
 
     with EmulatorServer(fake) as server:
         command, env = sync_command(server, users)

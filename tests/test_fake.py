@@ -1208,3 +1208,29 @@ def test_user_profiles_fake_fixture_answers_the_default_base_url(
     response = requests.post(BASE_URL + PATH, json={}, headers=HEADERS, timeout=5)
 
     assert list(user_profiles_fake.profiles) == [response.json()["id"]]
+
+
+def test_skip_lets_that_many_matching_requests_through_before_the_fault(
+    user_profiles_emulator,
+):
+    fake = user_profiles_emulator.fake
+    fake.fail_next(503, endpoint="create", skip=2)
+    url = user_profiles_emulator.url + "/v1/user_profiles"
+    headers = {"x-api-key": "test", "anthropic-beta": "user-profiles-2026-03-24"}
+
+    with requests.Session() as session:
+        statuses = [
+            session.post(url, json={}, headers=headers).status_code,
+            session.get(url, headers=headers).status_code,
+            session.post(url, json={}, headers=headers).status_code,
+            session.post(url, json={}, headers=headers).status_code,
+            session.post(url, json={}, headers=headers).status_code,
+        ]
+
+    assert statuses == [200, 200, 200, 503, 200]
+    assert len(fake.profiles) == 3
+
+
+def test_negative_skip_is_refused():
+    with pytest.raises(ValueError, match="skip must be 0 or more"):
+        FakeUserProfiles().drop_next(skip=-1)

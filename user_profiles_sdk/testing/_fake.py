@@ -444,6 +444,7 @@ class FakeUserProfiles:
         times: int = 1,
         *,
         endpoint: Optional[str] = None,
+        skip: int = 0,
     ) -> None:
         """Answer the next requests with an error status, without processing them.
 
@@ -457,14 +458,16 @@ class FakeUserProfiles:
             times: How many requests get this answer, counting only those of
                 `endpoint` when it is given.
             endpoint: The endpoint whose requests meet the fault; None for any.
+            skip: How many requests, counting only those of `endpoint` when
+                it is given, to answer as usual before the fault begins.
 
         Raises:
             ValueError: The status is not an error status, `times` is below 1,
-                or `endpoint` is not an endpoint's name.
+                `skip` below 0, or `endpoint` is not an endpoint's name.
         """
         if not 400 <= status <= 599:
             raise ValueError(f"fail_next needs a 4xx or 5xx status, not {status}")
-        self._enqueue(_answer_fault(status, headers, body, endpoint), times)
+        self._enqueue(_answer_fault(status, headers, body, endpoint), times, skip)
 
     def respond_next(
         self,
@@ -473,6 +476,7 @@ class FakeUserProfiles:
         headers: Optional[Mapping[str, str]] = None,
         *,
         endpoint: Optional[str] = None,
+        skip: int = 0,
     ) -> None:
         """Answer the next request with any status and body, without processing it.
 
@@ -481,14 +485,22 @@ class FakeUserProfiles:
             body: A mapping to send as JSON, or text or bytes to send as is.
             headers: Headers to send as given, besides ``request-id``.
             endpoint: The endpoint whose request meets the fault; None for any.
+            skip: How many requests, counting only those of `endpoint` when
+                it is given, to answer as usual before the fault begins.
 
         Raises:
-            ValueError: `endpoint` is not an endpoint's name.
+            ValueError: `skip` is below 0, or `endpoint` is not an endpoint's
+                name.
         """
-        self._enqueue(_answer_fault(status, headers, body, endpoint), 1)
+        self._enqueue(_answer_fault(status, headers, body, endpoint), 1, skip)
 
     def drop_next(
-        self, processed: bool = False, times: int = 1, *, endpoint: Optional[str] = None
+        self,
+        processed: bool = False,
+        times: int = 1,
+        *,
+        endpoint: Optional[str] = None,
+        skip: int = 0,
     ) -> None:
         """Close the connection of the next requests without answering.
 
@@ -498,15 +510,24 @@ class FakeUserProfiles:
             times: How many requests are dropped, counting only those of
                 `endpoint` when it is given.
             endpoint: The endpoint whose requests meet the fault; None for any.
+            skip: How many requests, counting only those of `endpoint` when
+                it is given, to answer as usual before the fault begins.
 
         Raises:
-            ValueError: `times` is below 1, or `endpoint` is not an endpoint's
-                name.
+            ValueError: `times` is below 1, `skip` below 0, or `endpoint` is
+                not an endpoint's name.
         """
-        self._enqueue(_Fault("drop", processed=processed, endpoint=endpoint), times)
+        self._enqueue(
+            _Fault("drop", processed=processed, endpoint=endpoint), times, skip
+        )
 
     def stall_next(
-        self, seconds: float, processed: bool = False, *, endpoint: Optional[str] = None
+        self,
+        seconds: float,
+        processed: bool = False,
+        *,
+        endpoint: Optional[str] = None,
+        skip: int = 0,
     ) -> None:
         """Hold the answer to the next request for `seconds`.
 
@@ -516,23 +537,29 @@ class FakeUserProfiles:
                 that it stands even when the client gives up. Otherwise it takes
                 effect after the wait, and only if the client still waits.
             endpoint: The endpoint whose request meets the fault; None for any.
+            skip: How many requests, counting only those of `endpoint` when
+                it is given, to answer as usual before the fault begins.
 
         Raises:
-            ValueError: `endpoint` is not an endpoint's name.
+            ValueError: `skip` is below 0, or `endpoint` is not an endpoint's
+                name.
         """
         fault = _Fault("stall", processed=processed, seconds=seconds, endpoint=endpoint)
-        self._enqueue(fault, 1)
+        self._enqueue(fault, 1, skip)
 
-    def truncate_next(self, *, endpoint: Optional[str] = None) -> None:
+    def truncate_next(self, *, endpoint: Optional[str] = None, skip: int = 0) -> None:
         """Process the next request, then cut its answer's body short.
 
         Args:
             endpoint: The endpoint whose request meets the fault; None for any.
+            skip: How many requests, counting only those of `endpoint` when
+                it is given, to answer as usual before the fault begins.
 
         Raises:
-            ValueError: `endpoint` is not an endpoint's name.
+            ValueError: `skip` is below 0, or `endpoint` is not an endpoint's
+                name.
         """
-        self._enqueue(_Fault("truncate", processed=True, endpoint=endpoint), 1)
+        self._enqueue(_Fault("truncate", processed=True, endpoint=endpoint), 1, skip)
 
     def handle(
         self,
@@ -572,20 +599,25 @@ class FakeUserProfiles:
         answer = functools.partial(
             self._answer, method, target, headers, parsed, request_id
         )
-        if fault is None:
+        if fault is None or fault.kind == "pass":
             return answer()
         return _apply(fault, answer, request_id, wait or _sleep)
 
-    def _enqueue(self, fault: _Fault, times: int) -> None:
+    def _enqueue(self, fault: _Fault, times: int, skip: int) -> None:
         if times < 1:
             raise ValueError(f"times must be 1 or more, not {times}")
+        if skip < 0:
+            raise ValueError(f"skip must be 0 or more, not {skip}")
         if fault.endpoint is not None and fault.endpoint not in ENDPOINTS:
             raise ValueError(
                 f"endpoint must be one of {', '.join(ENDPOINTS)},"
                 f" not {fault.endpoint!r}"
             )
+        # A skipped request takes a fault that changes nothing, so that it keeps
+        # its place in the queue among the other faults.
+        passing = _Fault("pass", endpoint=fault.endpoint)
         with self._lock:
-            self._faults.extend([fault] * times)
+            self._faults.extend([passing] * skip + [fault] * times)
 
     def _take_fault(self, endpoint: Optional[str]) -> Optional[_Fault]:
         # Called with the lock held, so that two requests never take one fault.
