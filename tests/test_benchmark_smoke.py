@@ -28,8 +28,9 @@ FIGURES = [
     r"^list 100" + CALL_ROW,
     r"^create" + CALL_ROW,
     r"^import\s+requests \d+\.\d ms, user_profiles_sdk \d+\.\d ms .*ratio \d\.\d\d",
-    r"^list_all\s+raw paging [\d,]+ profiles/s, list_all [\d,]+ profiles/s"
-    r" .*: \d+% of raw",
+    r"^list_all\s+raw paging with urllib3 [\d,]+ profiles/s, with plain requests"
+    r" [\d,]+ profiles/s; list_all [\d,]+ profiles/s .*: \d+% of urllib3's rate,"
+    r" .*; \d+% of plain requests' rate",
     r"^memory\s+list_all over 1,000 profiles: peak RSS \d+\.\d MB .*"
     r"tracemalloc peak \d+\.\d MB",
 ]
