@@ -7,6 +7,7 @@ import pytest
 import requests
 import responses
 from responses import matchers
+from wire import wire_profile
 
 import user_profiles_sdk
 from user_profiles_sdk import (
@@ -28,20 +29,6 @@ from user_profiles_sdk import (
 BASE = "http://127.0.0.1:9"
 KEY = "sk-ant-secret-key-for-tests"
 PROFILES = f"{BASE}/v1/user_profiles"
-
-
-def wire_profile(profile_id="uprof_C1", **changes):
-    data = {
-        "id": profile_id,
-        "type": "user_profile",
-        "external_id": "user_12345",
-        "metadata": {"plan": "pro"},
-        "trust_grants": {"cyber": {"status": "active"}},
-        "created_at": "2026-03-15T10:00:00Z",
-        "updated_at": "2026-03-15T10:00:00Z",
-    }
-    data.update(changes)
-    return data
 
 
 @pytest.fixture

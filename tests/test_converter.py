@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from wire import wire_profile
 
 from user_profiles_sdk import (
     EnrollmentUrl,
@@ -22,22 +23,8 @@ from user_profiles_sdk._converter import (
 UTC = dt.timezone.utc
 
 
-def wire_profile(**changes):
-    data = {
-        "id": "uprof_M1",
-        "type": "user_profile",
-        "external_id": "user_12345",
-        "metadata": {"plan": "pro"},
-        "trust_grants": {"cyber": {"status": "active"}},
-        "created_at": "2026-03-15T10:00:00Z",
-        "updated_at": "2026-03-15T10:00:00Z",
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not ...}
-
-
 def test_profile_decodes_every_documented_field():
-    profile = converter.structure(wire_profile(), UserProfile)
+    profile = converter.structure(wire_profile("uprof_M1"), UserProfile)
 
     assert profile.id == "uprof_M1"
     assert profile.kind == "user_profile"
@@ -116,7 +103,7 @@ def test_grant_names_are_open():
 
 def test_profile_without_id_is_refused():
     with pytest.raises(KeyError):
-        converter.structure(wire_profile(id=...), UserProfile)
+        converter.structure(wire_profile(profile_id=...), UserProfile)
 
 
 def test_profile_round_trips_through_its_wire_form():
@@ -134,7 +121,7 @@ def test_list_order_serializes_as_lowercase():
 
 
 def test_page_decodes_without_has_more():
-    data = {"data": [wire_profile()], "next_page": "page_Y"}
+    data = {"data": [wire_profile("uprof_M1")], "next_page": "page_Y"}
 
     page = converter.structure(data, Page[UserProfile])
 
