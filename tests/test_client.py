@@ -37,13 +37,6 @@ def client():
         yield made
 
 
-@pytest.fixture
-def sleeps(monkeypatch):
-    waits = []
-    monkeypatch.setattr(user_profiles_sdk._client.time, "sleep", waits.append)
-    return waits
-
-
 def sent_json(call):
     return json.loads(call.request.body)
 

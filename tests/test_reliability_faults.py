@@ -2,7 +2,7 @@
 
 Attempts are counted on the server side, from the requests the fake received,
 and each test records a row of the table of faults (see reliability_report.py).
-Backoff waits are recorded instead of slept.
+Backoff sleeps are recorded instead of slept.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from reliability_support import (
     stored_with,
 )
 
-import user_profiles_sdk
 from user_profiles_sdk import (
     APIConnectionError,
     APIResponseError,
@@ -89,13 +88,6 @@ def client(server):
 
 
 @pytest.fixture
-def waits(monkeypatch):
-    asked = []
-    monkeypatch.setattr(user_profiles_sdk._client.time, "sleep", asked.append)
-    return asked
-
-
-@pytest.fixture
 def trial(fake, profile, client, record_property):
     """Return a function that makes one call and records its row of the table.
 
@@ -124,7 +116,7 @@ def trial(fake, profile, client, record_property):
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize("status", sorted(ERROR_CLASSES))
 def test_one_error_status_is_retried_exactly_as_the_contract_says(
-    fake, trial, waits, status, endpoint
+    fake, trial, sleeps, status, endpoint
 ):
     fake.fail_next(status)
 
@@ -132,17 +124,17 @@ def test_one_error_status_is_retried_exactly_as_the_contract_says(
 
     if is_retried(status, endpoint):
         assert error is None
-        assert (attempts, len(waits)) == (2, 1)
+        assert (attempts, len(sleeps)) == (2, 1)
     else:
         assert type(error) is ERROR_CLASSES[status]
         assert error.status_code == status
         assert error.request_id.startswith("req_")
-        assert (attempts, waits) == (1, [])
+        assert (attempts, sleeps) == (1, [])
 
 
 @pytest.mark.parametrize("status", sorted(ERROR_CLASSES))
 def test_a_create_says_it_may_exist_only_after_statuses_that_leave_it_open(
-    fake, trial, waits, status
+    fake, trial, sleeps, status
 ):
     fake.fail_next(status, times=3)
 
@@ -155,20 +147,20 @@ def test_a_create_says_it_may_exist_only_after_statuses_that_leave_it_open(
 @pytest.mark.parametrize("endpoint", READS_AND_UPDATES)
 @pytest.mark.parametrize("status", [503, 529])
 def test_a_status_that_persists_gives_up_after_max_retries(
-    fake, trial, waits, status, endpoint
+    fake, trial, sleeps, status, endpoint
 ):
     fake.fail_next(status, times=3)
 
     _, error, attempts = trial(f"{status} on every attempt", endpoint)
 
     assert type(error) is ERROR_CLASSES[status]
-    assert (attempts, len(waits)) == (3, 2)
+    assert (attempts, len(sleeps)) == (3, 2)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize("status", [400, 500])
 def test_should_retry_true_retries_even_what_the_table_refuses(
-    fake, trial, waits, status, endpoint
+    fake, trial, sleeps, status, endpoint
 ):
     fake.fail_next(status, headers={"x-should-retry": "true"})
 
@@ -183,14 +175,14 @@ def test_should_retry_true_retries_even_what_the_table_refuses(
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize("status", [429, 503])
 def test_should_retry_false_stops_even_what_the_table_retries(
-    fake, trial, waits, status, endpoint
+    fake, trial, sleeps, status, endpoint
 ):
     fake.fail_next(status, headers={"x-should-retry": "false"})
 
     _, error, attempts = trial(f"{status}, x-should-retry: false", endpoint)
 
     assert type(error) is ERROR_CLASSES[status]
-    assert (attempts, waits) == (1, [])
+    assert (attempts, sleeps) == (1, [])
 
 
 # How long to wait
@@ -219,7 +211,7 @@ WAITS = {
 
 @pytest.mark.parametrize("endpoint", ["get", "create"])
 @pytest.mark.parametrize("name", sorted(WAITS))
-def test_a_429_waits_as_long_as_the_headers_ask(fake, trial, waits, name, endpoint):
+def test_a_429_waits_as_long_as_the_headers_ask(fake, trial, sleeps, name, endpoint):
     headers, (shortest, longest) = WAITS[name]
     fake.fail_next(429, headers=headers)
 
@@ -227,18 +219,18 @@ def test_a_429_waits_as_long_as_the_headers_ask(fake, trial, waits, name, endpoi
 
     assert error is None
     assert attempts == 2
-    assert shortest <= waits[0] <= longest
+    assert shortest <= sleeps[0] <= longest
 
 
 @pytest.mark.parametrize("endpoint", ["get", "create"])
-def test_a_429_with_an_http_date_waits_until_that_moment(fake, trial, waits, endpoint):
+def test_a_429_with_an_http_date_waits_until_that_moment(fake, trial, sleeps, endpoint):
     fake.fail_next(429, headers={"retry-after": http_date(30)})
 
     _, error, attempts = trial("429, retry-after as an HTTP date", endpoint)
 
     assert error is None
     assert attempts == 2
-    assert 28 <= waits[0] <= 30
+    assert 28 <= sleeps[0] <= 30
 
 
 OVER_THE_CAP = {
@@ -251,7 +243,7 @@ OVER_THE_CAP = {
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize("name", sorted(OVER_THE_CAP))
 def test_a_wait_over_the_cap_raises_at_once_with_retry_after(
-    fake, trial, waits, name, endpoint
+    fake, trial, sleeps, name, endpoint
 ):
     headers, shortest, longest = OVER_THE_CAP[name]
     fake.fail_next(429, headers=headers or {"retry-after": http_date(120)})
@@ -260,7 +252,7 @@ def test_a_wait_over_the_cap_raises_at_once_with_retry_after(
 
     assert type(error) is RateLimitError
     assert shortest <= error.retry_after <= longest
-    assert (attempts, waits) == (1, [])
+    assert (attempts, sleeps) == (1, [])
 
 
 # No answer
@@ -268,7 +260,7 @@ def test_a_wait_over_the_cap_raises_at_once_with_retry_after(
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_a_refused_connection_is_retried_and_says_nothing_was_sent(
-    waits, caplog, record_property, endpoint
+    sleeps, caplog, record_property, endpoint
 ):
     caplog.set_level(logging.DEBUG, logger="user_profiles_sdk")
     url = f"http://127.0.0.1:{closed_port()}"
@@ -288,7 +280,7 @@ def test_a_refused_connection_is_retried_and_says_nothing_was_sent(
     )
     assert not caught.value.request_sent
     assert MAY_EXIST not in str(caught.value)
-    assert (len(tries), len(waits)) == (3, 2)
+    assert (len(tries), len(sleeps)) == (3, 2)
 
 
 PROCESSED = pytest.mark.parametrize(
@@ -308,7 +300,7 @@ def check_open_create(fake, error, attempts, kind, *, processed):
 @PROCESSED
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_a_dropped_connection_is_retried_unless_a_create_may_have_been_processed(
-    fake, trial, waits, endpoint, processed
+    fake, trial, sleeps, endpoint, processed
 ):
     fake.drop_next(processed=processed)
 
@@ -326,7 +318,7 @@ def test_a_dropped_connection_is_retried_unless_a_create_may_have_been_processed
 @PROCESSED
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_an_answer_stalled_past_the_read_timeout_is_retried_unless_a_create(
-    server, fake, trial, waits, endpoint, processed
+    server, fake, trial, sleeps, endpoint, processed
 ):
     fake.stall_next(3.0, processed=processed)
 
@@ -343,7 +335,7 @@ def test_an_answer_stalled_past_the_read_timeout_is_retried_unless_a_create(
 
 
 def test_a_read_that_stalls_on_every_attempt_raises_a_timeout_error(
-    server, fake, trial, waits
+    server, fake, trial, sleeps
 ):
     for _ in range(3):
         fake.stall_next(3.0)
@@ -358,7 +350,7 @@ def test_a_read_that_stalls_on_every_attempt_raises_a_timeout_error(
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_a_body_cut_short_is_retried_unless_it_was_a_create(
-    fake, trial, waits, endpoint
+    fake, trial, sleeps, endpoint
 ):
     fake.truncate_next()
 
@@ -392,7 +384,7 @@ ERROR_BODIES = {
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize("kind", sorted(ERROR_BODIES))
 def test_an_error_body_that_is_not_json_still_gives_the_status_class(
-    fake, trial, waits, kind, endpoint
+    fake, trial, sleeps, kind, endpoint
 ):
     body, headers, message = ERROR_BODIES[kind]
     fake.fail_next(502, headers=headers, body=body, times=3)
@@ -427,7 +419,7 @@ SUCCESS_BODIES = {
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize("kind", sorted(SUCCESS_BODIES))
 def test_a_success_body_that_cannot_be_decoded_raises_with_the_request_id(
-    fake, trial, waits, kind, endpoint
+    fake, trial, sleeps, kind, endpoint
 ):
     body, content_type = SUCCESS_BODIES[kind]
     fake.respond_next(200, body, headers={"content-type": content_type})
@@ -486,7 +478,7 @@ def test_paging_goes_on_past_an_empty_page_with_a_cursor(fake, client, trial):
 
 @pytest.mark.parametrize("cursor", ["stale", "Zm9v", "a b/c?d&page=x"])
 def test_a_cursor_the_api_rejects_raises_bad_request_at_once(
-    fake, client, trial, waits, cursor
+    fake, client, trial, sleeps, cursor
 ):
     fake.seed(3)
 
@@ -499,4 +491,4 @@ def test_a_cursor_the_api_rejects_raises_bad_request_at_once(
     assert type(error) is BadRequestError
     assert "page" in error.message
     assert fake.requests[-1].query["page"] == cursor
-    assert (attempts, waits) == (1, [])
+    assert (attempts, sleeps) == (1, [])
