@@ -2,7 +2,7 @@
 
 Attempts are counted on the server side, from the requests the fake received,
 and each test records a row of the table of faults (see reliability_report.py).
-Backoff sleeps are recorded instead of slept.
+Backoff waits are recorded instead of slept.
 """
 
 from __future__ import annotations
