@@ -911,3 +911,22 @@ def test_pickled_client_errors_never_need_the_client():
     error = NotFoundError("gone", status_code=404, request_id="req_1")
 
     assert pickle.loads(pickle.dumps(error)).request_id == "req_1"
+
+
+def test_close_closes_the_clients_own_session_but_never_a_callers(monkeypatch):
+    closed = []
+    monkeypatch.setattr(requests.Session, "close", lambda self: closed.append(self))
+    session = requests.Session()
+
+    with Client(api_key=KEY, base_url=BASE, session=session):
+        pass
+    with Client(api_key=KEY, base_url=BASE) as own:
+        pass
+
+    assert closed == [own._session]
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, True])
+def test_pool_size_that_is_not_a_positive_count_is_refused(value):
+    with pytest.raises(ValidationError, match="pool_size"):
+        Client(api_key=KEY, base_url=BASE, pool_size=value)
